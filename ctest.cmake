@@ -10,8 +10,10 @@
 #   IPCSUITE_REPEAT      run each test up to N times until it fails (default: 1)
 #   IPCSUITE_TARGET      name of the target in the report    (default: native)
 #   IPCSUITE_REPORT_DIR  where report.md and report.json go  (default: <build>/report-<target>)
+#   IPCSUITE_EXPECT      expectations file of the gate       (default: reports/expectations/<target>.json)
 #
-# Exits non-zero when a behaviour did not hold or the build failed.
+# Exits non-zero when the build fails or the gate does: a behaviour failed that the
+# expectations file does not list, or an expectation did not come true.
 cmake_minimum_required(VERSION 3.21)
 
 set(CTEST_SOURCE_DIRECTORY "${CMAKE_CURRENT_LIST_DIR}")
@@ -29,6 +31,9 @@ foreach(opt IN ITEMS BUILD_DIR:${CTEST_SOURCE_DIRECTORY}/build LABELS:conformanc
     set(IPCSUITE_${k} "${v}")
   endif()
 endforeach()
+if(NOT DEFINED IPCSUITE_EXPECT)
+  set(IPCSUITE_EXPECT "${CTEST_SOURCE_DIRECTORY}/reports/expectations/${IPCSUITE_TARGET}.json")
+endif()
 if(NOT DEFINED IPCSUITE_REPORT_DIR)
   set(IPCSUITE_REPORT_DIR "${IPCSUITE_BUILD_DIR}/report-${IPCSUITE_TARGET}")
 endif()
@@ -60,14 +65,21 @@ if(IPCSUITE_REPEAT GREATER 1)
 endif()
 ctest_test(${test_args} RETURN_VALUE test_rc)
 
+set(expect_args)
+if(EXISTS "${IPCSUITE_EXPECT}")
+  set(expect_args --expect "${IPCSUITE_EXPECT}")
+else()
+  message(WARNING "No expectations file ${IPCSUITE_EXPECT}: the gate is not applied, any failure fails.")
+endif()
 execute_process(
   COMMAND "${IPCSUITE_BUILD_DIR}/bin/ipcsuite-report" --junit "${junit}" --behaviours "${IPCSUITE_BUILD_DIR}"
-          --out "${IPCSUITE_REPORT_DIR}" --target "${IPCSUITE_TARGET}"
+          --out "${IPCSUITE_REPORT_DIR}" --target "${IPCSUITE_TARGET}" ${expect_args}
   RESULT_VARIABLE report_rc)
-message(STATUS "Report: ${IPCSUITE_REPORT_DIR}/report.md and report.json")
-if(NOT report_rc EQUAL 0)
-  message(FATAL_ERROR "report failed")
-endif()
-if(NOT test_rc EQUAL 0)
+message("Report: ${IPCSUITE_REPORT_DIR}/report.md and report.json")
+if(report_rc EQUAL 1)
+  message(FATAL_ERROR "The gate failed (see above).")
+elseif(NOT report_rc EQUAL 0)
+  message(FATAL_ERROR "ipcsuite-report failed.")
+elseif(NOT expect_args AND NOT test_rc EQUAL 0)
   message(FATAL_ERROR "Some behaviours did not hold on this target (see above).")
 endif()

@@ -2,9 +2,14 @@
 // binary dumps (<build>/**/*.behaviours.json) into a conformance report for one run.
 //
 //   ipcsuite-report --junit results.xml --behaviours <build dir> [--out <dir>] [--target NAME]
+//                   [--expect reports/expectations/<target>.json]
 //
 // Prints a summary per mechanism and every behaviour that did not hold; with --out, also
-// writes report.md and report.json there.
+// writes report.md and report.json there. With --expect it is also the CI gate: a failure
+// listed there counts as an expected failure (xfail); the exit status is 1 on any failure
+// not listed, on any listed expectation that did not happen (a stale entry: the behaviour
+// now passes, or fails where a skip was expected), and on any test that did not run at all.
+// The gate's verdict is written to gate.md (for a CI job page) and is the last line printed.
 #include <pugixml.hpp>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +40,34 @@ struct Result {
   std::string id, outcome, reason, output;
   double seconds = 0;
 };
+
+struct Expectation {
+  std::string outcome, reason, evidence;  // outcome: fail | unsupported | skip
+};
+
+std::map<std::string, Expectation> load_expectations(fs::path const& file) {
+  std::map<std::string, Expectation> out;
+  std::ifstream in(file);
+  if (!in) throw std::runtime_error("cannot open " + file.string());
+  json doc = json::parse(in);
+  for (auto const& e : doc.at("expectations")) {
+    Expectation x{e.at("outcome"), e.at("reason"), e.value("evidence", "")};
+    if (x.outcome != "fail" && x.outcome != "unsupported" && x.outcome != "skip")
+      throw std::runtime_error(file.string() + ": outcome of " + std::string(e.at("id")) +
+                               " must be fail, unsupported or skip");
+    if (x.reason.empty() || x.evidence.empty())
+      throw std::runtime_error(file.string() + ": " + std::string(e.at("id")) + " needs a reason and evidence");
+    out[e.at("id")] = x;
+  }
+  return out;
+}
+
+// The outcome a test had, in the words of the expectation files.
+std::string as_expected_word(std::string const& outcome) {
+  if (outcome == "failed") return "fail";
+  if (outcome == "skipped") return "skip";
+  return outcome;
+}
 
 std::string marker_reason(std::string const& out, std::string const& marker) {
   auto p = out.find(marker);
@@ -128,27 +161,53 @@ std::string md_escape(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string junit, bdir, outdir, target = "native";
+  std::string junit, bdir, outdir, expect, target = "native";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--junit") junit = argv[i + 1];
     else if (a == "--behaviours") bdir = argv[i + 1];
     else if (a == "--out") outdir = argv[i + 1];
     else if (a == "--target") target = argv[i + 1];
+    else if (a == "--expect") expect = argv[i + 1];
     else { std::cerr << "unknown option " << a << "\n"; return 2; }
   }
   if (junit.empty() || bdir.empty()) {
     std::cerr << "usage: ipcsuite-report --junit FILE --behaviours BUILD_DIR [--out DIR] [--target NAME]\n";
     return 2;
   }
-  auto behaviours = load_behaviours(bdir);
-  auto results = load_junit(junit);
+  std::map<std::string, Behaviour> behaviours;
+  std::vector<Result> results;
+  std::map<std::string, Expectation> expectations;
+  try {
+    behaviours = load_behaviours(bdir);
+    results = load_junit(junit);
+    if (!expect.empty()) expectations = load_expectations(expect);
+  } catch (std::exception const& e) {
+    std::cerr << "ipcsuite-report: " << e.what() << "\n";
+    return 2;
+  }
+  // Apply the expectations: a failure that is expected becomes "xfail"; an expectation that
+  // did not come true is stale.
+  std::vector<std::string> stale;
+  // An entry that names no behaviour of this build is a typo or a removed test.
+  for (auto const& [id, e] : expectations)
+    if (!behaviours.count(id)) stale.push_back(id + ": names no behaviour of this build");
+  for (auto& r : results) {
+    auto it = expectations.find(r.id);
+    if (it == expectations.end()) continue;
+    if (as_expected_word(r.outcome) == it->second.outcome) {
+      if (r.outcome == "failed") r.outcome = "xfail";
+      r.reason = "expected: " + it->second.reason + "\n" + r.reason;
+    } else {
+      stale.push_back(r.id + ": expected " + it->second.outcome + ", got " + r.outcome);
+    }
+  }
 
   utsname u{};
   ::uname(&u);
   std::string kernel = std::string(u.sysname) + " " + u.release + " " + u.machine;
 
-  static const std::vector<std::string> kOutcomes = {"passed", "failed", "skipped", "unsupported", "not-run"};
+  static const std::vector<std::string> kOutcomes = {"passed", "failed", "xfail", "skipped", "unsupported", "not-run"};
   std::map<std::string, std::map<std::string, int>> counts;  // mechanism -> outcome -> n
   std::map<std::string, int> totals;
   std::vector<Result const*> deviations, notrun;
@@ -161,7 +220,7 @@ int main(int argc, char** argv) {
     counts[mech][r.outcome]++;
     totals[r.outcome]++;
     seen.insert(r.id);
-    if (r.outcome == "failed") deviations.push_back(&r);
+    if (r.outcome == "failed" || r.outcome == "xfail") deviations.push_back(&r);
     else if (r.outcome != "passed") notrun.push_back(&r);
     json j = {{"id", r.id}, {"mechanism", mech}, {"outcome", r.outcome}, {"seconds", r.seconds}};
     if (it != behaviours.end()) {
@@ -197,7 +256,7 @@ int main(int argc, char** argv) {
     con << "\nDid not hold (" << deviations.size() << "):\n";
     for (auto r : deviations) {
       auto b = stmt(r->id);
-      con << "  " << r->id << "\n";
+      con << "  " << r->id << (r->outcome == "xfail" ? "  (expected on this target)" : "") << "\n";
       if (b) con << "      " << b->statement << "  [" << b->source << "; " << b->scope << "]\n";
       std::istringstream lines(r->reason);
       for (std::string l; std::getline(lines, l);) con << "      | " << l << "\n";
@@ -235,7 +294,7 @@ int main(int argc, char** argv) {
     if (deviations.empty()) md << "Every behaviour that ran held.\n";
     for (auto r : deviations) {
       auto b = stmt(r->id);
-      md << "### `" << r->id << "`\n\n";
+      md << "### `" << r->id << "`" << (r->outcome == "xfail" ? " (expected on this target)" : "") << "\n\n";
       if (b) md << b->statement << " (" << b->source << "; " << b->scope << "; `" << b->file << ":" << b->line << "`)\n\n";
       md << "```\n" << r->reason << "\n```\n\n";
     }
@@ -244,5 +303,33 @@ int main(int argc, char** argv) {
     else md << "| behaviour | outcome | reason |\n|---|---|---|\n";
     for (auto r : notrun) md << "| `" << r->id << "` | " << r->outcome << " | " << md_escape(r->reason) << " |\n";
   }
-  return 0;
+  if (expect.empty()) return 0;
+
+  // The gate.
+  std::vector<std::string> unexpected, missing_run;
+  for (auto const& r : results) {
+    if (r.outcome == "failed" && !expectations.count(r.id)) unexpected.push_back(r.id);
+    if (r.outcome == "not-run") missing_run.push_back(r.id + ": " + r.reason);
+  }
+  bool ok = unexpected.empty() && stale.empty() && missing_run.empty();
+  std::ostringstream g;
+  g << "## IPC conformance gate: " << target << ": " << (ok ? "PASS" : "FAIL") << "\n\n";
+  g << totals["passed"] << " held, " << totals["xfail"] << " expected failures, " << unexpected.size()
+    << " unexpected failures, " << stale.size() << " stale expectations, " << totals["skipped"] << " skipped, "
+    << totals["unsupported"] << " unsupported, " << missing_run.size() << " not run (expectations: " << expect << ")\n";
+  auto list = [&](char const* title, std::vector<std::string> const& v) {
+    if (v.empty()) return;
+    g << "\n" << title << ":\n";
+    for (auto const& x : v) g << "- `" << x << "`\n";
+  };
+  list("Unexpected failures", unexpected);
+  list("Stale expectations (update reports/expectations)", stale);
+  list("Did not run", missing_run);
+  std::cout << "\n" << g.str();
+  if (!outdir.empty()) std::ofstream(fs::path(outdir) / "gate.md") << g.str();
+  // One closing line in the form CI log readers know: expected failures, skips and
+  // unsupported behaviours are not counted as passed.
+  std::cout << "gate: " << totals["passed"] << " passed, " << unexpected.size() + stale.size() + missing_run.size()
+            << " failed, " << totals["xfail"] + totals["skipped"] + totals["unsupported"] << " skipped\n";
+  return ok ? 0 : 1;
 }
