@@ -54,7 +54,7 @@ BEHAVIOUR("posix-mq.notify.signal-on-arrival-in-empty-queue", "[posix][signal]",
   ScopedMask mask({kSig});
   auto m = make_posix_mq(O_RDWR, 2, 64);
   auto ev = signal_event(4242);
-  REQUIRE_THAT(sys(::mq_notify(m.get(), &ev)), Returns(0));
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   REQUIRE_FALSE(is_pending(kSig));
   send(m.get());
   REQUIRE(is_pending(kSig));
@@ -71,7 +71,7 @@ BEHAVIOUR("posix-mq.notify.siginfo-names-sending-process", "[linux-specific][sig
   ScopedMask mask({kSig});
   auto m = make_posix_mq(O_RDWR, 2, 64);
   auto ev = signal_event(1);
-  REQUIRE(::mq_notify(m.get(), &ev) == 0);
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   Shared<pid_t> sender_pid(0);
   auto st = run_in_child([&, q = m.get()] {
     *sender_pid = ::getpid();
@@ -92,7 +92,7 @@ BEHAVIOUR("posix-mq.notify.not-sent-when-queue-was-not-empty", "[posix][signal]"
   auto m = make_posix_mq(O_RDWR, 4, 64);
   send(m.get());
   auto ev = signal_event(1);
-  REQUIRE(::mq_notify(m.get(), &ev) == 0);
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   send(m.get());
   REQUIRE_FALSE(is_pending(kSig));
   // Still registered: once emptied, the next arrival notifies.
@@ -110,7 +110,7 @@ BEHAVIOUR("posix-mq.notify.fires-once-then-registration-removed", "[posix][signa
   ScopedMask mask({kSig});
   auto m = make_posix_mq(O_RDWR, 4, 64);
   auto ev = signal_event(1);
-  REQUIRE(::mq_notify(m.get(), &ev) == 0);
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   send(m.get());
   REQUIRE(take_signal().si_signo == kSig);
   drain(m.get());
@@ -133,7 +133,7 @@ BEHAVIOUR("posix-mq.notify.blocked-receiver-takes-message-registration-stays", "
   ScopedMask mask({kSig});
   auto m = make_posix_mq(O_RDWR, 4, 64);
   auto ev = signal_event(1);
-  REQUIRE(::mq_notify(m.get(), &ev) == 0);
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   Shared<long> got(-2);
   auto receiver = Child::fork([&, q = m.get()] {
     char buf[64];
@@ -155,7 +155,7 @@ BEHAVIOUR("posix-mq.notify.second-process-fails-ebusy", "[posix]",
   auto m = make_posix_mq(O_RDWR, 2, 64);
   sigevent none{};
   none.sigev_notify = SIGEV_NONE;
-  REQUIRE(::mq_notify(m.get(), &none) == 0);
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &none)), "mq_notify"), Returns(0));
   Shared<SysResult> other(SysResult{-2, 0});
   auto st = run_in_child([&, q = m.get()] {
     sigevent ev{};
@@ -173,7 +173,7 @@ BEHAVIOUR("posix-mq.notify.null-deregisters", "[posix][signal]",
   ScopedMask mask({kSig});
   auto m = make_posix_mq(O_RDWR, 2, 64);
   auto ev = signal_event(1);
-  REQUIRE(::mq_notify(m.get(), &ev) == 0);
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   REQUIRE_THAT(sys(::mq_notify(m.get(), nullptr)), Returns(0));
   send(m.get());
   REQUIRE_FALSE(is_pending(kSig));
@@ -201,7 +201,7 @@ BEHAVIOUR("posix-mq.notify.sigev-thread-runs-function-with-value", "[posix]",
   ev.sigev_notify = SIGEV_THREAD;
   ev.sigev_notify_function = [](sigval v) { static_cast<Checkpoints*>(v.sival_ptr)->wake(0); };
   ev.sigev_value.sival_ptr = &cp;
-  REQUIRE_THAT(sys(::mq_notify(m.get(), &ev)), Returns(0));
+  REQUIRE_THAT(supported(sys(::mq_notify(m.get(), &ev)), "mq_notify"), Returns(0));
   send(m.get());
   REQUIRE(cp.wait(0, deadline(), before + 1));
 }
