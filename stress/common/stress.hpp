@@ -45,8 +45,15 @@ class OrderChecker {
   // Returns false (with why) when a writer's count is not `expected` (loss).
   bool complete(uint32_t writers, uint64_t expected, std::string* why) const;
   uint64_t total() const { return total_; }
+  // The next sequence number expected from writer (= records accepted in order so far).
+  uint64_t next(uint32_t writer) const;
 
  private:
+  // Writer ids are small in practice: a vector indexed by id, with a map for the rest,
+  // so that accept() costs no tree walk per record.
+  static constexpr uint32_t kDense = 4096;
+  uint64_t& slot(uint32_t writer);
+  std::vector<uint64_t> dense_;
   std::map<uint32_t, uint64_t> next_;
   uint64_t total_ = 0;
 };
@@ -60,9 +67,11 @@ struct Metrics {
   uint64_t violations = 0;
   uint64_t interleavings = 0;  // positive controls: interleaved records seen (allowed there)
   bool verified = true;        // false in raw (benchmark) mode
+  std::string warning;         // e.g. a positive control that saw nothing; printed when set
 };
 // One JSON line on stdout: mechanism, variant, processes, record_size, records, bytes,
-// seconds, records_per_s, mb_per_s, violations, interleavings, verified.
+// seconds, records_per_s, mb_per_s, violations, interleavings, verified, and warning when
+// Metrics::warning is set.
 void print_json(Metrics const& m);
 
 // Command line: --seconds S --records N --writers N --size N --variant NAME --raw, and the
