@@ -1,0 +1,41 @@
+# cmake -D REPORT=<ipcsuite-report> -D DIR=<this directory> -P gate.cmake
+# The gate's own tests: each expectations file must give the verdict and name the behaviour.
+# Works in a scratch directory under $TMPDIR: the metadata sample gets its real name only
+# there, so that reports of the build tree never pick it up.
+if(DEFINED ENV{TMPDIR} AND NOT "$ENV{TMPDIR}" STREQUAL "")
+  set(tmp "$ENV{TMPDIR}")
+else()
+  set(tmp /tmp)
+endif()
+string(RANDOM LENGTH 10 suffix)
+set(OUT ${tmp}/ipcsuite-gate-${suffix})
+file(MAKE_DIRECTORY ${OUT}/meta)
+configure_file(${DIR}/demo.behaviours.json.sample ${OUT}/meta/demo.behaviours.json COPYONLY)
+function(run expect want_rc pattern)
+  execute_process(COMMAND ${REPORT} --junit ${DIR}/junit.xml --behaviours ${OUT}/meta --target demo
+                          --expect ${DIR}/${expect} --out ${OUT}/${expect}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL want_rc)
+    file(REMOVE_RECURSE ${OUT})
+    message(FATAL_ERROR "${expect}: exit ${rc}, expected ${want_rc}\n${out}${err}")
+  endif()
+  if(NOT out MATCHES "${pattern}")
+    file(REMOVE_RECURSE ${OUT})
+    message(FATAL_ERROR "${expect}: output does not match '${pattern}':\n${out}")
+  endif()
+  foreach(f report.md report.html report.json gate.md)
+    if(NOT EXISTS ${OUT}/${expect}/${f})
+      file(REMOVE_RECURSE ${OUT})
+      message(FATAL_ERROR "${expect}: ${f} not written")
+    endif()
+  endforeach()
+endfunction()
+run(expect-pass.json 0 "gate: 1 passed, 0 failed, 4 skipped")
+run(expect-new-failure.json 1 "Unexpected failures:\n- `demo.area.new-deviation`")
+run(expect-stale.json 1 "Stale expectations[^\n]*:\n- `demo.area.holds: expected fail, got passed`")
+run(expect-unknown.json 1 "demo.area.typo: names no behaviour of this build")
+# Skips and unsupported behaviours are told apart, with their reasons.
+run(expect-pass.json 0 "skipped +demo.area.needs-root: needs root \\(running as uid 1000\\)")
+run(expect-pass.json 0 "unsupported demo.area.no-such-call: demo_call is not implemented here")
+file(REMOVE_RECURSE ${OUT})
+message("the gate gives the expected verdict for each expectations file")
