@@ -15,7 +15,8 @@
 #   IPCSUITE_REPEAT      run each test up to N times until it fails (default: 1)
 #   IPCSUITE_REPORT_DIR  where report-<target>/ and compare/ go    (default: <build>)
 #   IPCSUITE_EXPECT_DIR  expectation files <target>.json           (default: reports/expectations)
-#   IPCSUITE_CDASH       ON: submit to the CDash server of CTestConfig.cmake / CTEST_DROP_* (default: OFF)
+#   IPCSUITE_CDASH       ON: submit configure, build and test results to CDash at
+#                        -DCTEST_SUBMIT_URL=https://host/submit.php?project=NAME (default: OFF)
 #
 # Writes <report dir>/report-<target>/{report.md,report.html,report.json,gate.md} and, with
 # several targets, <report dir>/compare/{compare.md,compare.html,compare.json}.
@@ -72,6 +73,10 @@ foreach(target IN LISTS IPCSUITE_TARGETS)
     message(FATAL_ERROR "unknown target ${target}: native, ipc-namespace, qemu-user, container or custom")
   endif()
 endforeach()
+
+if(IPCSUITE_CDASH AND NOT CTEST_SUBMIT_URL)
+  message(FATAL_ERROR "IPCSUITE_CDASH=ON needs -DCTEST_SUBMIT_URL=<CDash submit URL>")
+endif()
 
 ctest_start(Experimental)
 set(config_options)
