@@ -190,9 +190,7 @@ BEHAVIOUR("pipe.read.interrupted-empty-read-restarts-with-sa-restart", "[posix][
   REQUIRE(wait_blocked(reader.pid(), SYS_read));
   reader.signal(SIGUSR1);
   // The handler has run, and the child is back asleep in read: the call was restarted.
-  Backoff b;
-  auto d = deadline();
-  while (load(ran) == 0 && !d.expired()) b.pause();
+  REQUIRE(wait_until([&] { return load(ran) != 0; }));
   REQUIRE(load(ran) == 1);
   REQUIRE(wait_blocked(reader.pid(), SYS_read));
   write_all(w.get(), "R", 1);

@@ -30,12 +30,7 @@ void count_run(int) {
 }
 int load(Shared<int> const& v) { return std::atomic_ref<int>(*v).load(); }
 bool wait_count(Shared<int> const& v, int n, Deadline d = deadline()) {
-  Backoff b;
-  while (load(v) < n) {
-    if (d.expired()) return false;
-    b.pause();
-  }
-  return true;
+  return wait_until([&] { return load(v) >= n; }, d);
 }
 
 // Byte i of a pattern with a long period, so that a lost or repeated chunk shows.

@@ -51,9 +51,7 @@ BEHAVIOUR("posix-sem.init.pshared-zero-syncs-threads", "[posix]",
       if (t.joinable()) { ::sem_post(s); t.join(); }  // never leave a thread behind
     }
   } joiner{waiter, &s};
-  auto d = deadline();
-  Backoff backoff;
-  while (tid == 0 && !d.expired()) backoff.pause();
+  REQUIRE(wait_until([&] { return tid != 0; }));
   REQUIRE(wait_blocked(::getpid(), SYS_futex, deadline(), tid));
   REQUIRE(rc == -2);
   REQUIRE(::sem_post(&s) == 0);

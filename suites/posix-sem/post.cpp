@@ -36,10 +36,7 @@ BEHAVIOUR("posix-sem.post.wakes-one-of-two-waiters", "[posix]",
   REQUIRE(wait_blocked(b.pid(), SYS_futex));
   REQUIRE(::sem_post(s.get()) == 0);
   // One of them exits; then the other must still be asleep in futex and the value 0.
-  auto d = deadline();
-  Backoff backoff;
-  while (!a.exited_yet() && !b.exited_yet() && !d.expired()) backoff.pause();
-  REQUIRE((a.exited_yet() || b.exited_yet()));
+  REQUIRE(wait_until([&] { return a.exited_yet() || b.exited_yet(); }));
   Child& left = a.exited_yet() ? b : a;
   Child& gone = a.exited_yet() ? a : b;
   REQUIRE_THAT(gone.wait(), ExitedWith(0));

@@ -30,12 +30,7 @@ void counting_handler(int) { __atomic_add_fetch(&g_report->handled, 1, __ATOMIC_
 int handled(CallReport const& r) { return __atomic_load_n(&r.handled, __ATOMIC_SEQ_CST); }
 
 bool wait_handled(CallReport const& r, Deadline d = deadline()) {
-  Backoff b;
-  while (handled(r) < 1) {
-    if (d.expired()) return false;
-    b.pause();
-  }
-  return true;
+  return wait_until([&] { return handled(r) >= 1; }, d);
 }
 
 // Forks a child that sets SIGUSR1's handler with `flags` and makes `call` (which blocks).

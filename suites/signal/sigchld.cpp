@@ -141,10 +141,7 @@ BEHAVIOUR("signal.sigchld.exited-child-is-zombie-until-waited", "[posix]",
           "proc(5) /proc/pid/stat") {
   auto child = Child::fork([] { return 0; });
   // Polls the state with a deadline: the child's exit is asynchronous to the test.
-  Deadline d = deadline();
-  Backoff b;
-  while (proc_state(child.pid()) != 'Z' && !d.expired()) b.pause();
-  REQUIRE(proc_state(child.pid()) == 'Z');
+  REQUIRE(wait_until([&] { return proc_state(child.pid()) == 'Z'; }));
   pid_t const pid = child.pid();
   REQUIRE_THAT(child.wait(), ExitedWith(0));
   REQUIRE(proc_state(pid) == '?');

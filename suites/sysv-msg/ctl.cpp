@@ -110,10 +110,7 @@ BEHAVIOUR("sysv-msg.ctl.ipc-set-updates-ctime", "[posix]",
   time_t const created = msg_stat(q.get()).msg_ctime;
   // msg_ctime has a resolution of one second: an update is only visible once the clock has
   // moved past the creation second. Nothing but the clock can tell us that, so poll it.
-  auto d = deadline();
-  Backoff b;
-  while (::time(nullptr) <= created && !d.expired()) b.pause();
-  REQUIRE(::time(nullptr) > created);
+  REQUIRE(wait_past_second(created));
   time_t before = ::time(nullptr);
   auto ds = msg_stat(q.get());
   ds.msg_perm.mode = 0640;
