@@ -8,17 +8,6 @@
 
 using namespace fx;
 
-namespace {
-// A child with default signal dispositions sends one byte without MSG_NOSIGNAL.
-WaitStatus send_in_child(int fd) {
-  return run_in_child([fd]() -> int {
-    reset_signals();
-    ::send(fd, "x", 1, 0);
-    return 0;  // reached only when no SIGPIPE came
-  });
-}
-}  // namespace
-
 BEHAVIOUR("unix-socket.peer-close.stream-read-returns-queued-data-then-zero", "[posix]",
           "after the peer of a stream socket closes, recv returns the data still queued, then 0 (end of file)",
           "POSIX.1-2017 recv() (peer has performed an orderly shutdown: returns 0)") {
@@ -36,13 +25,9 @@ BEHAVIOUR("unix-socket.peer-close.stream-send-fails-epipe-with-msg-nosignal", "[
   auto [a, b] = make_socketpair(SOCK_STREAM);
   b.reset();
   // Run in a child with default dispositions: a SIGPIPE would kill it.
-  Shared<SysResult> r(SysResult{0, 0});
-  auto st = run_in_child([&, fd = a.get()] {
-    reset_signals();
-    *r = sys(::send(fd, "x", 1, MSG_NOSIGNAL));
-  });
-  REQUIRE_THAT(st, ExitedWith(0));
-  REQUIRE_THAT(*r, FailsWith(EPIPE));
+  auto c = call_in_child([fd = a.get()] { return ::send(fd, "x", 1, MSG_NOSIGNAL); });
+  REQUIRE_THAT(c.status, ExitedWith(0));
+  REQUIRE_THAT(c.result, FailsWith(EPIPE));
 }
 
 BEHAVIOUR("unix-socket.peer-close.stream-send-raises-sigpipe", "[posix][signal]",
@@ -50,7 +35,7 @@ BEHAVIOUR("unix-socket.peer-close.stream-send-raises-sigpipe", "[posix][signal]"
           "unix(7) ERRORS (EPIPE: if enabled, a SIGPIPE is sent as well); POSIX.1-2017 send()") {
   auto [a, b] = make_socketpair(SOCK_STREAM);
   b.reset();
-  REQUIRE_THAT(send_in_child(a.get()), KilledBy(SIGPIPE));
+  REQUIRE_THAT(call_in_child([fd = a.get()] { return ::send(fd, "x", 1, 0); }).status, KilledBy(SIGPIPE));
 }
 
 BEHAVIOUR("unix-socket.peer-close.seqpacket-read-returns-zero", "[posix]",
@@ -75,13 +60,9 @@ BEHAVIOUR("unix-socket.peer-close.seqpacket-send-raises-no-sigpipe", "[linux-spe
           "unix(7) ERRORS (EPIPE: remote socket closed on a stream socket; if enabled, a SIGPIPE is sent as well); contrast POSIX.1-2017 send()") {
   auto [a, b] = make_socketpair(SOCK_SEQPACKET);
   b.reset();
-  Shared<SysResult> r(SysResult{0, 0});
-  auto st = run_in_child([&, fd = a.get()] {
-    reset_signals();
-    *r = sys(::send(fd, "x", 1, 0));
-  });
-  REQUIRE_THAT(st, ExitedWith(0));
-  REQUIRE_THAT(*r, FailsWith(EPIPE));
+  auto c = call_in_child([fd = a.get()] { return ::send(fd, "x", 1, 0); });
+  REQUIRE_THAT(c.status, ExitedWith(0));
+  REQUIRE_THAT(c.result, FailsWith(EPIPE));
 }
 
 BEHAVIOUR("unix-socket.peer-close.dgram-socketpair-send-fails-econnrefused", "[linux-specific]",
@@ -89,11 +70,7 @@ BEHAVIOUR("unix-socket.peer-close.dgram-socketpair-send-fails-econnrefused", "[l
           "unix(7) ERRORS (ECONNREFUSED; EPIPE only for stream sockets)") {
   auto [a, b] = make_socketpair(SOCK_DGRAM);
   b.reset();
-  Shared<SysResult> r(SysResult{0, 0});
-  auto st = run_in_child([&, fd = a.get()] {
-    reset_signals();
-    *r = sys(::send(fd, "x", 1, 0));
-  });
-  REQUIRE_THAT(st, ExitedWith(0));
-  REQUIRE_THAT(*r, FailsWith(ECONNREFUSED));
+  auto c = call_in_child([fd = a.get()] { return ::send(fd, "x", 1, 0); });
+  REQUIRE_THAT(c.status, ExitedWith(0));
+  REQUIRE_THAT(c.result, FailsWith(ECONNREFUSED));
 }
